@@ -27,8 +27,8 @@ def set_meta(**meta) -> None:
     _run["meta"].update(meta)
 
 
-def record(**metrics) -> dict:
-    """Record headline numbers of this notebook; returns everything recorded so far in this run.
+def record(**metrics) -> None:
+    """Record headline numbers of this notebook (see the module docstring for where they go).
 
     Every value must be a finite real number (bools and NaN/inf are refused).
     """
@@ -57,7 +57,6 @@ def record(**metrics) -> dict:
     atomic_write_bytes(path, (json.dumps(current, indent=2, sort_keys=True) + "\n").encode())
     _write_meta(folder / f"{name}.meta.json")
     _run["fresh"] = False
-    return current
 
 
 def _write_meta(path) -> None:

@@ -6,9 +6,9 @@ nbgrader grade_id) and any code cells the learner added after them come from the
 editing, deleting or redefining checks in the learner's notebook changes nothing, and each
 check cell re-imports course_lib fresh from disk, so monkeypatching course_lib changes nothing.
 
-Each cell runs with a time limit; a cell that runs out is interrupted and grading goes on. If
-the kernel dies or stays stuck, a new kernel replays the cells that had succeeded and grading
-goes on. The learner's file is only read.
+Each cell runs with a time limit; a cell that runs out is interrupted and grading goes on. After
+a timeout or a dead kernel, a new kernel replays the cells that had succeeded, so the cells that
+follow see the state they expect. The learner's file is only read.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -27,7 +28,6 @@ from ..paths import repo_root
 from . import cells as C
 
 DEFAULT_TIMEOUT = 300
-PROBE_TIMEOUT = 20
 # Drop course_lib from sys.modules so the next import reads it from disk again: a learner's
 # monkeypatch of a course_lib module cannot reach the check that follows.
 FRESH_IMPORT = ("import sys as _grader_sys\n"
@@ -177,13 +177,14 @@ class _Kernel:
     def start(self):
         self.client = NotebookClient(
             self.nb, timeout=self.timeout, kernel_name="python3", allow_errors=True,
-            interrupt_on_timeout=True, record_timing=False,
-            error_on_timeout={"ename": "CellTimeoutError",
-                              "evalue": f"cell ran longer than {self.timeout} s and was interrupted"},
-            resources={"metadata": {"path": str(self.cwd)}})
+            interrupt_on_timeout=False, record_timing=False, shutdown_kernel="immediate",
+            on_cell_executed=self._keep_reply, resources={"metadata": {"path": str(self.cwd)}})
         self.client.km = self.client.create_kernel_manager()
         self.client.start_new_kernel(env=self.env)
         self.client.start_new_kernel_client()
+
+    def _keep_reply(self, cell=None, cell_index=None, execute_reply=None):
+        self.reply = execute_reply
 
     def stop(self):
         if self.client is not None and self.client.km is not None:
@@ -193,7 +194,12 @@ class _Kernel:
                 pass
 
     def run(self, cell, index: int, timeout: int | None = None) -> str:
-        """Execute one cell: 'ok', 'error', 'timeout' or 'dead'."""
+        """Execute one cell: 'ok', 'error', 'timeout' (interrupted) or 'dead'.
+
+        Only an execute reply with status ok counts as ok: a cell whose reply never came
+        (the kernel was busy with an earlier cell) is a timeout, never a pass.
+        """
+        self.reply = None
         if timeout is not None:
             self.client.timeout = timeout
         try:
@@ -201,17 +207,17 @@ class _Kernel:
         except DeadKernelError:
             return "dead"
         except CellTimeoutError:
+            limit = self.client.timeout
+            cell.outputs = [nbformat.v4.new_output(
+                "error", ename="CellTimeoutError", traceback=[],
+                evalue=f"cell ran longer than {limit} s and was interrupted")]
+            run_sync(self.client.km.interrupt_kernel)()
             return "timeout"
         finally:
             self.client.timeout = self.timeout
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if any(o.get("ename") == "CellTimeoutError" for o in errors):
-            return "timeout"
-        return "error" if errors else "ok"
-
-    def responsive(self) -> bool:
-        probe = nbformat.v4.new_code_cell("pass")
-        return self.run(probe, -1, timeout=PROBE_TIMEOUT) == "ok"
+        if self.reply is None:
+            return "error"
+        return "ok" if self.reply.get("content", {}).get("status") == "ok" else "error"
 
 
 def _error_message(cell) -> str:
@@ -250,16 +256,22 @@ def grade(path, timeout: int = DEFAULT_TIMEOUT, solutions_dir=None, results_dir=
         kernel = _Kernel(graded, int(timeout), path.resolve().parent, env)
         kernel.start()
         succeeded: list[int] = []
+        failed_answers = dict(missing)   # answer grade_id -> why it did not run
         try:
             for i, cell in enumerate(graded.cells):
                 status = kernel.run(cell, i)
                 if C.is_check(cell):
-                    _score(report, cell, status, missing)
+                    _score(report, cell, status, failed_answers)
                 elif status == "ok":
                     succeeded.append(i)
                 else:
-                    report.problems.append(_problem(cell, i, status))
-                if status == "dead" or (status == "timeout" and not kernel.responsive()):
+                    problem = _problem(cell, i, status)
+                    report.problems.append(problem)
+                    if C.is_answer(cell):
+                        failed_answers.setdefault(C.grade_id(cell), "your answer cell failed: " + problem.split(": ", 1)[1])
+                if status in ("dead", "timeout"):
+                    # A fresh kernel is the only state we can trust after a crash or an
+                    # interrupt (a cell may swallow KeyboardInterrupt and keep running).
                     kernel.stop()
                     kernel.start()
                     for j in succeeded:   # rebuild the state the later cells expect
@@ -269,14 +281,16 @@ def grade(path, timeout: int = DEFAULT_TIMEOUT, solutions_dir=None, results_dir=
     return report
 
 
-def _score(report: GradeReport, cell, status: str, missing: dict) -> None:
+def _score(report: GradeReport, cell, status: str, failed_answers: dict) -> None:
     gid, max_points = C.grade_id(cell), C.points(cell)
     if status == "ok":
         report.questions.append(QuestionResult(gid, max_points, max_points, "ok"))
         return
     message = ("the kernel died while checking (out of memory, or a crash in your code?)"
                if status == "dead" else _error_message(cell))
-    report.questions.append(QuestionResult(gid, 0.0, max_points, missing.get(f"{gid}_answer", message)))
+    if status == "error" and "is not defined" in message:   # the cause is upstream: say which
+        message = failed_answers.get(f"{gid}_answer", message)
+    report.questions.append(QuestionResult(gid, 0.0, max_points, message))
 
 
 def _problem(cell, index: int, status: str) -> str:

@@ -158,6 +158,15 @@ def test_next_item_probs_is_an_oracle_that_beats_popularity(world):
     assert hit(probs) > hit(np.tile(popularity, (len(users), 1))) + 0.1
 
 
+def test_next_item_probs_is_the_generators_distribution(world):
+    """Observed views are as likely under the oracle as its own entropy predicts (it is calibrated)."""
+    s = world.sessions
+    probs = world.next_item_probs(s["user_id"].to_numpy(), before=s["timestamp"].to_numpy())
+    observed = np.log(probs[np.arange(len(s)), s["item_id"].to_numpy()]).mean()
+    expected = (probs * np.log(np.where(probs > 0, probs, 1))).sum(1).mean()
+    assert observed == pytest.approx(expected, abs=0.15)
+
+
 def test_next_item_probs_rejects_bad_users(world):
     with pytest.raises(ValueError, match="user ids"):
         world.next_item_probs([len(world.customers)])

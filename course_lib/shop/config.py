@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-GENERATOR_VERSION = "shop-v1"
+GENERATOR_VERSION = "shop-v2"
 
 # Fashion-MNIST's ten classes, in its label order, so a model moves between the two unchanged.
 CATEGORIES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -63,11 +63,15 @@ def sequence_kernel(item: dict, category: np.ndarray) -> np.ndarray:
     return _softmax_rows(logits)
 
 
-def _sample_rows(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One categorical draw per row (inverse CDF, vectorised)."""
-    cdf = np.cumsum(probs, axis=1)
-    u = rng.random(len(probs))[:, None] * cdf[:, -1:]
-    return np.minimum((cdf < u).sum(axis=1), probs.shape[1] - 1)
+def _stacked_cdf(probs: np.ndarray) -> np.ndarray:
+    """Row r's CDF shifted up by r and flattened: one sorted array for all rows' inverse-CDF draws."""
+    return (np.cumsum(probs, axis=1) + np.arange(len(probs))[:, None]).ravel()
+
+
+def _draw(stacked: np.ndarray, n_cols: int, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw from each given row of a stacked CDF (a binary search, never a dense copy)."""
+    hit = np.searchsorted(stacked, rows + rng.random(len(rows)), side="right")
+    return np.clip(hit - rows * n_cols, 0, n_cols - 1)
 
 
 def make_interactions(products: pd.DataFrame, user: dict, item: dict, window_start: np.datetime64,
@@ -90,19 +94,23 @@ def make_interactions(products: pd.DataFrame, user: dict, item: dict, window_sta
 
     # Views: for a block of customers, compute their fresh-visit distributions once, then walk all
     # their sessions forward one step at a time (vectorised across sessions).
+    # Each later view comes from the kernel with probability SEQ_WEIGHT, else from the fresh-visit
+    # distribution: the same mixture as in the docstring, drawn component first.
+    n_items = len(products)
+    kernel_cdf = _stacked_cdf(kernel)
     views = np.full((len(sess_user), MAX_SESSION_VIEWS), -1)
     for first in range(0, n_users, 1024):
-        block_users = np.arange(first, min(n_users, first + 1024))
-        fresh = user_probs(user, item, products, block_users)
+        fresh_cdf = _stacked_cdf(user_probs(user, item, products, np.arange(first, min(n_users, first + 1024))))
         rows = np.flatnonzero((sess_user >= first) & (sess_user < first + 1024))
         for k in range(MAX_SESSION_VIEWS):
             open_ = rows[n_views[rows] > k]
             if len(open_) == 0:
                 break
-            p = fresh[sess_user[open_] - first]
+            draw = _draw(fresh_cdf, n_items, sess_user[open_] - first, rng)
             if k > 0:
-                p = SEQ_WEIGHT * kernel[views[open_, k - 1]] + (1 - SEQ_WEIGHT) * p
-            views[open_, k] = _sample_rows(p, rng)
+                browse = rng.random(len(open_)) < SEQ_WEIGHT
+                draw[browse] = _draw(kernel_cdf, n_items, views[open_[browse], k - 1], rng)
+            views[open_, k] = draw
 
     sid, pos = np.nonzero(views >= 0)
     item_id = views[sid, pos]

@@ -55,7 +55,9 @@ def _build_arrays(size: str, seed: int) -> dict[str, np.ndarray]:
         arrays[f"columns__{name}"] = np.array(list(frame.columns))
         for col in frame.columns:
             values = frame[col].to_numpy()
-            arrays[f"{name}__{col}"] = values.astype(str) if values.dtype == object or pd.api.types.is_string_dtype(frame[col]) else values
+            if values.dtype == object:    # pandas text -> fixed-width numpy text, stored without pickle
+                values = values.astype(str)
+            arrays[f"{name}__{col}"] = values
     for prefix, truth in (("item", item), ("user", user), ("sales", sales_truth)):
         for key, value in truth.items():
             arrays[f"truth__{prefix}__{key}"] = np.asarray(value)

@@ -5,21 +5,13 @@ import math
 
 import torch
 
-from . import ensure_callable, fail, passed
+from . import call, ensure_callable, fail, passed, tensor_of_shape
 
 _Z = torch.tensor([-100.0, -20.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 20.0, 100.0], dtype=torch.float64)
 
 
 def _tensor_result(fn, name, *args):
-    try:
-        out = fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as e:
-        fail(f"{name} raised {e.__class__.__name__}: {e}")
-    if not isinstance(out, torch.Tensor):
-        fail(f"{name} should return a torch.Tensor, got {type(out).__name__}")
-    return out
+    return tensor_of_shape(call(fn, name, *args), name)
 
 
 def check_sigmoid(sigmoid) -> None:

@@ -4,24 +4,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from . import ensure_callable, fail, passed
+from . import ensure_callable, fail, passed, call as _call, tensor_of_shape
 
-
-def _call(fn, name, *args):
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as e:
-        fail(f"{name} raised {e.__class__.__name__}: {e}")
 
 
 def _tensor(out, name, shape):
-    if not isinstance(out, torch.Tensor):
-        fail(f"{name} should return a torch.Tensor, got {type(out).__name__}")
-    if tuple(out.shape) != tuple(shape):
-        fail(f"{name} returned shape {tuple(out.shape)}; expected {tuple(shape)}")
-    return out.detach().double()
+    return tensor_of_shape(out, name, shape).detach().double()
 
 
 def check_linear_forward(linear_forward) -> None:

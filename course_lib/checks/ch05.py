@@ -6,24 +6,9 @@ import math
 import torch
 from torch.nn import functional as F
 
-from . import ensure_callable, fail, passed
+from . import ensure_callable, fail, passed, call as _call, tensor_of_shape as _tensor
 
 
-def _call(fn, name, *args):
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as e:
-        fail(f"{name} raised {e.__class__.__name__}: {e}")
-
-
-def _tensor(out, name, shape):
-    if not isinstance(out, torch.Tensor):
-        fail(f"{name} should return a torch.Tensor, got {type(out).__name__}")
-    if tuple(out.shape) != tuple(shape):
-        fail(f"{name} returned shape {tuple(out.shape)}; expected {tuple(shape)}")
-    return out
 
 
 def check_embedding_lookup(embedding_lookup) -> None:

@@ -7,16 +7,8 @@ import numpy as np
 import torch
 
 from ..recsys import classic
-from . import ensure_callable, fail, passed
+from . import ensure_callable, fail, passed, call as _call
 
-
-def _call(fn, name, *args):
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as e:
-        fail(f"{name} raised {e.__class__.__name__}: {e}")
 
 
 def _ratings(seed, n_users=6, n_items=8, missing=0.35):

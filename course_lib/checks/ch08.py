@@ -7,16 +7,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from . import ensure_callable, fail, passed
+from . import ensure_callable, fail, passed, call as _call
 
-
-def _call(fn, name, *args):
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as e:
-        fail(f"{name} raised {e.__class__.__name__}: {e}")
 
 
 def _mf_case():

@@ -8,16 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from .. import ssl
+from . import call as _call
 from . import ensure_callable, fail, passed
-
-
-def _call(fn, name, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception as e:
-        fail(f"{name} raised {e.__class__.__name__}: {e}")
 
 
 def check_rotate_four(rotate_four) -> None:

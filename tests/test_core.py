@@ -153,3 +153,13 @@ def test_cache_writes_atomically(tmp_path):
             tmp.write_text("half")
             raise RuntimeError("interrupted")
     assert not target.exists() and list(tmp_path.glob("*.part")) == []
+
+
+def test_threads_default_to_one_and_follow_the_environment(monkeypatch):
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    assert cl.set_threads() == 1 and torch.get_num_threads() == 1
+    monkeypatch.setenv("COURSE_THREADS", "2")
+    assert cl.set_threads() == 2 and torch.get_num_threads() == 2
+    with pytest.raises(ValueError):
+        cl.set_threads(0)
+    cl.set_threads(1)

@@ -57,3 +57,19 @@ def tmp_results(tmp_path, monkeypatch):
     folder = tmp_path / "results"
     monkeypatch.setenv("COURSE_RESULTS_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(scope="module")
+def private_cache(tmp_path_factory):
+    """Generated data goes to a cache private to the test module, never the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COURSE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def world(private_cache):
+    """The tiny shop world (seed 0), built into the module's private cache."""
+    from course_lib.shop import load_world
+
+    return load_world("tiny", 0)

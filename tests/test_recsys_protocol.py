@@ -12,16 +12,7 @@ from course_lib.recsys import protocol as P
 from course_lib.shop import load_world
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COURSE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
-
-
-@pytest.fixture(scope="module")
-def world():
-    return load_world("tiny", 0)
+pytestmark = pytest.mark.usefixtures("private_cache")   # never the user's cache (conftest)
 
 
 @pytest.fixture(scope="module")

@@ -16,17 +16,7 @@ from course_lib.shop import CATEGORIES, TABLES, load_world
 from course_lib.types import RATINGS_COLUMNS, SALES_COLUMNS
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory):
-    """Every test here builds into a private cache, never the user's."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COURSE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
-
-
-@pytest.fixture(scope="module")
-def world():
-    return load_world("tiny", 0)
+pytestmark = pytest.mark.usefixtures("private_cache")   # never the user's cache (conftest)
 
 
 # --- inputs and determinism -------------------------------------------------------------------

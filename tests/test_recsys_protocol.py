@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from course_lib.recsys import protocol as P
-from course_lib.shop import load_world
 
 
 pytestmark = pytest.mark.usefixtures("private_cache")   # never the user's cache (conftest)

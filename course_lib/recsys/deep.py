@@ -1,4 +1,5 @@
-"""Deep recommenders: matrix factorization, BPR, two-tower, GRU4Rec- and SASRec-style sequence models.
+"""Deep recommenders: matrix factorization, BPR, two-tower, GRU4Rec- and SASRec-style sequence models,
+and an FPMC-style next-view mixture.
 
 Taught in 08_recsys_deep; section 8 joins them into the full build (candidates ->
 ranking -> business rules). Every model scores *all* items for a batch of users, so the
@@ -17,6 +18,7 @@ import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
+import os; FD = float(os.environ.get("FD", "1"))  # TEMP
 
 # --- explicit ratings: matrix factorization --------------------------------------------------
 
@@ -474,6 +476,160 @@ def fit_next_item(model: _NextItemModel, seqs: Sequences, epochs: int = 10, lr: 
     return history
 
 
+# --- an explicit next-view mixture (FPMC-style) ----------------------------------------------
+
+
+def next_view_pairs(events: pd.DataFrame, session_gap_minutes: float = 30, event: str | None = "view"
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every view as a training example (user, previous item in the session, item), oldest first.
+
+    previous item = the user's previous view if it came less than `session_gap_minutes` earlier,
+    else -1 (the view opens a new session). Rows with another `event` are dropped when both exist.
+    Returns int64 arrays users, prev_items, items. Taught in 08_recsys_deep.
+    """
+    e = events
+    if event is not None and "event" in e.columns:
+        e = e[e["event"] == event]
+    e = e.sort_values(["user_id", "timestamp"], kind="stable")
+    users, items, times = (e[c].to_numpy() for c in ("user_id", "item_id", "timestamp"))
+    gap = np.timedelta64(int(session_gap_minutes * 60), "s")
+    same_session = np.r_[False, (users[1:] == users[:-1]) & (times[1:] - times[:-1] < gap)]
+    prev = np.where(same_session, np.r_[-1, items[:-1]], -1)
+    return users.astype(np.int64), prev.astype(np.int64), items.astype(np.int64)
+
+
+def previous_in_session(history: pd.DataFrame, events: pd.DataFrame, session_gap_minutes: float = 30,
+                        event: str | None = "view") -> np.ndarray:
+    """For each row of `events` (user_id, timestamp): the item of that user's last view in `history`
+    strictly before it, if less than `session_gap_minutes` earlier; else -1 (a new session).
+
+    This is what a shop knows at serving time from its clock. Taught in 08_recsys_deep.
+    """
+    h = history
+    if event is not None and "event" in h.columns:
+        h = h[h["event"] == event]
+    h = h.sort_values(["user_id", "timestamp"], kind="stable")
+    out = np.full(len(events), -1, dtype=np.int64)
+    uid, times, items = (h[c].to_numpy() for c in ("user_id", "timestamp", "item_id"))
+    gap = np.timedelta64(int(session_gap_minutes * 60), "s")
+    ev_users, ev_times = events["user_id"].to_numpy(), events["timestamp"].to_numpy()
+    lo, hi = np.searchsorted(uid, ev_users, "left"), np.searchsorted(uid, ev_users, "right")
+    for k, (a, b, t) in enumerate(zip(lo, hi, ev_times)):
+        j = a + np.searchsorted(times[a:b], t, "left") - 1
+        if j >= a and t - times[j] < gap:
+            out[k] = items[j]
+    return out
+
+
+class NextViewMixture(nn.Module):
+    """What comes next depends on what you just looked at AND who you are:
+
+        p(i | u, l) = w · softmax_i(e_l · f_i + b_i) + (1 - w) · softmax_i(p_u · q_i + c_i)
+
+    a *transition* component (from the previous item l of the session) and a *taste* component
+    (the user's fresh-visit distribution), mixed with a learned weight w. A view that opens a new
+    session (l = -1) uses the taste component alone. This is Factorizing Personalized Markov Chains
+    (Rendle et al., 2010) written as a mixture of two normalized distributions. item_features
+    (float [n_items, f], e.g. one-hot category/brand/price band) are projected into every item
+    vector, so items with few views borrow strength from similar ones. Taught in 08_recsys_deep.
+    """
+
+    def __init__(self, n_users: int, n_items: int, dim: int = 16, item_features=None, init_std: float = 0.05):
+        super().__init__()
+        _check_positive(n_users=n_users, n_items=n_items, dim=dim)
+        feats = torch.zeros(n_items, 0) if item_features is None else torch.as_tensor(np.asarray(item_features),
+                                                                                    dtype=torch.float32)
+        if feats.shape[0] != n_items:
+            raise ValueError(f"item_features has {feats.shape[0]} rows for {n_items} items")
+        self.register_buffer("features", feats)
+        n_feat = feats.shape[1]
+        self.n_items = n_items
+        self.user = nn.Embedding(n_users, dim)           # p_u
+        self.taste_item = nn.Embedding(n_items, dim)     # q_i (plus features)
+        self.src = nn.Embedding(n_items, dim)            # e_l
+        self.dst = nn.Embedding(n_items, dim)            # f_i
+        self.taste_from_features = nn.Linear(n_feat, dim + 1)     # + 1: a content part of the bias c_i
+        self.src_from_features = nn.Linear(n_feat, dim, bias=False)
+        self.dst_from_features = nn.Linear(n_feat, dim + 1)
+        self.taste_bias = nn.Parameter(torch.zeros(n_items))     # c_i: popularity
+        self.dst_bias = nn.Parameter(torch.zeros(n_items))       # b_i
+        self.mix_logit = nn.Parameter(torch.zeros(()))           # w = sigmoid(mix_logit)
+        # Full-rank feature terms: a user's weight on each feature (likes this brand, this price
+        # band) and a feature-pair matrix for transitions (dress -> sandals, same brand).
+        self.user_feature = nn.Embedding(n_users, n_feat)
+        self.feature_pair = nn.Parameter(torch.zeros(n_feat, n_feat))
+        nn.init.zeros_(self.user_feature.weight)
+        for emb in (self.user, self.taste_item, self.src, self.dst):
+            nn.init.normal_(emb.weight, std=init_std)
+
+    @property
+    def weight(self) -> float:
+        """w, the share of continued-session views that follow the previous item."""
+        return float(torch.sigmoid(self.mix_logit.detach()))
+
+    def item_tables(self):
+        """Item vectors and biases with their content parts: q, c, e, f, b."""
+        t, d = self.taste_from_features(self.features), self.dst_from_features(self.features)
+        return (self.taste_item.weight + t[:, :-1], self.taste_bias + t[:, -1],
+                self.src.weight + self.src_from_features(self.features),
+                self.dst.weight + d[:, :-1], self.dst_bias + d[:, -1])
+
+    def forward(self, users: torch.Tensor, prev_items: torch.Tensor) -> torch.Tensor:
+        """log p(i | u, l) [B, n_items]; prev_items = -1 where the view opens a new session."""
+        q, c, e, f, b = self.item_tables()
+        x, prev = self.features, prev_items.clamp(min=0)
+        taste = F.log_softmax(self.user(users) @ q.T + self.user_feature(users) @ x.T + c, -1)
+        trans = F.log_softmax(e[prev] @ f.T + (x[prev] @ self.feature_pair) @ x.T + b, -1)
+        w = torch.sigmoid(self.mix_logit)
+        mixed = torch.logaddexp(torch.log(w) + trans, torch.log1p(-w) + taste)
+        return torch.where((prev_items >= 0)[:, None], mixed, taste)
+
+    @torch.no_grad()
+    def score_next(self, users, prev_items, batch_size: int = 1024) -> torch.Tensor:
+        """log p(next view = i) [len(users), n_items] for ranking (prev_items: -1 = new session)."""
+        users = torch.as_tensor(np.asarray(users), dtype=torch.long)
+        prev_items = torch.as_tensor(np.asarray(prev_items), dtype=torch.long)
+        out = [self(users[s:s + batch_size], prev_items[s:s + batch_size]) for s in range(0, len(users), batch_size)]
+        return torch.cat(out) if out else torch.zeros(0, self.n_items)
+
+
+def fit_mixture(model: NextViewMixture, users, prev_items, items, epochs: int = 4, lr: float = 3e-3,
+                batch_size: int = 256, weight_decay: float = 0.01, seed: int = 0) -> dict:
+    """Maximum likelihood of every next view: minibatch Adam on -log p(i | u, l), full softmax.
+
+    weight_decay: L2 penalty on the user rows of each batch plus the ID item tables (scaled so
+    one epoch adds it once). Returns the history (train_nll per epoch, and w). Taught in 08_recsys_deep.
+    """
+    _check_positive(epochs=epochs, batch_size=batch_size)
+    u, l, i = (torch.as_tensor(np.asarray(x), dtype=torch.long) for x in (users, prev_items, items))
+    if not len(u) == len(l) == len(i) or len(i) == 0:
+        raise ValueError(f"users, prev_items and items must be equally long and non-empty, got {len(u)}, {len(l)}, {len(i)}")
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = epochs * math.ceil(len(i) / batch_size)
+    # The learning rate falls linearly to 0: the last steps average out minibatch noise.
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / steps)
+    history = {"train_nll": [], "weight": []}
+    model.train()
+    for _ in range(epochs):
+        total = 0.0
+        for idx in torch.randperm(len(i), generator=gen).split(batch_size):
+            nll = F.nll_loss(model(u[idx], l[idx]), i[idx])
+            tables = sum(t.weight.pow(2).sum() for t in (model.taste_item, model.src, model.dst))
+            users_sq = (model.user(u[idx]).pow(2).sum(1) + FD * model.user_feature(u[idx]).pow(2).sum(1)).mean()
+            penalty = weight_decay * (users_sq + tables * len(idx) / len(i))
+            opt.zero_grad()
+            (nll + penalty).backward()
+            opt.step()
+            schedule.step()
+            total += nll.item() * len(idx)
+        history["train_nll"].append(total / len(i))
+        history["weight"].append(model.weight)
+    model.eval()
+    return history
+
+
 # --- cold start, popularity bias, the full build ---------------------------------------------
 
 
@@ -538,4 +694,5 @@ def _check_positive(**values) -> None:
 
 __all__ = ["MatrixFactorization", "fit_ratings", "rmse", "DotModel", "bpr_loss", "sample_negatives",
            "positive_keys", "fit_bpr", "TwoTower", "fit_two_tower", "Sequences", "sequences", "GRU4Rec",
-           "SASRec", "fit_next_item", "content_to_embedding", "top_share", "rerank"]
+           "SASRec", "fit_next_item", "next_view_pairs", "previous_in_session",
+           "NextViewMixture", "fit_mixture", "content_to_embedding", "top_share", "rerank"]

@@ -198,6 +198,85 @@ def test_sasrec_is_causal():
         torch.testing.assert_close(model(a, flags)[:, :3], model(b, flags)[:, :3])
 
 
+# --- the next-view mixture ---------------------------------------------------------------------------
+def test_next_view_pairs_and_previous_in_session_follow_the_clock():
+    t0 = pd.Timestamp("2024-01-01 10:00")
+    ev = pd.DataFrame({"user_id": [0, 0, 0, 1, 1, 0], "item_id": [3, 4, 5, 7, 8, 9], "event": ["view"] * 5 + ["cart"],
+                       "timestamp": [t0, t0 + pd.Timedelta("5min"), t0 + pd.Timedelta("2h"), t0, t0 + pd.Timedelta("29min"),
+                                     t0 + pd.Timedelta("6min")]})
+    users, prev, items = D.next_view_pairs(ev)
+    np.testing.assert_array_equal(users, [0, 0, 0, 1, 1])
+    np.testing.assert_array_equal(prev, [-1, 3, -1, -1, 7])      # 2 h later: a new session; carts ignored
+    np.testing.assert_array_equal(items, [3, 4, 5, 7, 8])
+    held = pd.DataFrame({"user_id": [0, 1], "timestamp": [t0 + pd.Timedelta("2h10min"), t0 + pd.Timedelta("3h")]})
+    np.testing.assert_array_equal(D.previous_in_session(ev, held), [5, -1])
+
+
+def test_mixture_is_a_distribution_and_new_sessions_use_taste_only():
+    torch.manual_seed(0)
+    m = D.NextViewMixture(5, 12, dim=4, item_features=np.eye(12, 3, dtype=np.float32))
+    logp = m(torch.tensor([0, 1, 2]), torch.tensor([-1, 3, 3]))
+    torch.testing.assert_close(logp.exp().sum(1), torch.ones(3))
+    q, c, _, _, _ = m.item_tables()
+    torch.testing.assert_close(logp[0], torch.log_softmax(m.user.weight[0] @ q.T + c, -1))
+    with pytest.raises(ValueError, match="rows"):
+        D.NextViewMixture(5, 12, item_features=np.zeros((11, 3)))
+
+
+def planted_mixture(n_users=120, n_items=40, n_sessions=12, length=6, w=0.6, seed=0):
+    """Views drawn from a known mixture: i -> i + 1 (mod n) with probability w within a session,
+    else from the user's taste (one of two halves of the catalogue)."""
+    rng = np.random.default_rng(seed)
+    half = rng.integers(0, 2, n_users)
+    rows, t = [], pd.Timestamp("2024-01-01")
+    for u in range(n_users):
+        for s in range(n_sessions):
+            start = t + pd.Timedelta(days=s)
+            item = -1
+            for k in range(length):
+                if item >= 0 and rng.random() < w:
+                    item = (item + 1) % n_items
+                else:
+                    item = int(half[u] * n_items // 2 + rng.integers(n_items // 2))
+                rows.append((u, item, start + pd.Timedelta(minutes=k)))
+    return pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"]), half
+
+
+def test_mixture_recovers_a_planted_mixture_better_than_popularity():
+    events, half = planted_mixture()
+    train, test = events.iloc[:-2000], events.iloc[-2000:]
+    users, prev, items = D.next_view_pairs(train, event=None)
+    torch.manual_seed(0)
+    model = D.NextViewMixture(120, 40, dim=8)
+    history = D.fit_mixture(model, users, prev, items, epochs=8, lr=2e-2, batch_size=128, seed=0)
+    assert history["train_nll"][-1] < history["train_nll"][0]
+    assert abs(model.weight - 0.6) < 0.15, f"learned mixture weight {model.weight:.2f}, planted 0.6"
+    tu, tp, ti = D.next_view_pairs(events, event=None)
+    tu, tp, ti = tu[-2000:], tp[-2000:], ti[-2000:]
+    nll = F.nll_loss(model.score_next(tu, tp), torch.as_tensor(ti)).item()
+    pop = np.bincount(items, minlength=40) + 1.0
+    pop_nll = float(-np.log(pop / pop.sum())[ti].mean())
+    assert nll < pop_nll - 0.5, f"mixture NLL {nll:.3f} vs popularity {pop_nll:.3f}"
+    cont = tp >= 0                                        # within a session, item + 1 comes first
+    top = model.score_next(tu[cont], tp[cont]).argmax(1).numpy()
+    assert (top == (tp[cont] + 1) % 40).mean() > 0.9
+
+
+def test_fit_mixture_is_reproducible_and_validates():
+    events, _ = planted_mixture(n_users=20, n_sessions=3)
+    u, l, i = D.next_view_pairs(events, event=None)
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        m = D.NextViewMixture(20, 40, dim=4)
+        runs.append(D.fit_mixture(m, u, l, i, epochs=2, seed=3)["train_nll"])
+    assert runs[0] == runs[1]
+    with pytest.raises(ValueError, match="equally long"):
+        D.fit_mixture(D.NextViewMixture(20, 40), u, l[:-1], i)
+    with pytest.raises(ValueError, match="epochs"):
+        D.fit_mixture(D.NextViewMixture(20, 40), u, l, i, epochs=0)
+
+
 # --- cold start, bias, rules ------------------------------------------------------------------------
 def test_content_to_embedding_recovers_a_linear_map():
     rng = np.random.default_rng(0)

@@ -18,7 +18,6 @@ import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
-import os; FD = float(os.environ.get("FD", "1"))  # TEMP
 
 # --- explicit ratings: matrix factorization --------------------------------------------------
 
@@ -548,17 +547,13 @@ class NextViewMixture(nn.Module):
         self.taste_item = nn.Embedding(n_items, dim)     # q_i (plus features)
         self.src = nn.Embedding(n_items, dim)            # e_l
         self.dst = nn.Embedding(n_items, dim)            # f_i
-        self.taste_from_features = nn.Linear(n_feat, dim + 1)     # + 1: a content part of the bias c_i
-        self.src_from_features = nn.Linear(n_feat, dim, bias=False)
-        self.dst_from_features = nn.Linear(n_feat, dim + 1)
+        # Content parts of q_i (+ 1: of the bias c_i), e_l and f_i (+ b_i); none without features.
+        self.taste_from_features = nn.Linear(n_feat, dim + 1) if n_feat else None
+        self.src_from_features = nn.Linear(n_feat, dim, bias=False) if n_feat else None
+        self.dst_from_features = nn.Linear(n_feat, dim + 1) if n_feat else None
         self.taste_bias = nn.Parameter(torch.zeros(n_items))     # c_i: popularity
         self.dst_bias = nn.Parameter(torch.zeros(n_items))       # b_i
         self.mix_logit = nn.Parameter(torch.zeros(()))           # w = sigmoid(mix_logit)
-        # Full-rank feature terms: a user's weight on each feature (likes this brand, this price
-        # band) and a feature-pair matrix for transitions (dress -> sandals, same brand).
-        self.user_feature = nn.Embedding(n_users, n_feat)
-        self.feature_pair = nn.Parameter(torch.zeros(n_feat, n_feat))
-        nn.init.zeros_(self.user_feature.weight)
         for emb in (self.user, self.taste_item, self.src, self.dst):
             nn.init.normal_(emb.weight, std=init_std)
 
@@ -569,17 +564,17 @@ class NextViewMixture(nn.Module):
 
     def item_tables(self):
         """Item vectors and biases with their content parts: q, c, e, f, b."""
+        q, c, e, f, b = self.taste_item.weight, self.taste_bias, self.src.weight, self.dst.weight, self.dst_bias
+        if self.taste_from_features is None:
+            return q, c, e, f, b
         t, d = self.taste_from_features(self.features), self.dst_from_features(self.features)
-        return (self.taste_item.weight + t[:, :-1], self.taste_bias + t[:, -1],
-                self.src.weight + self.src_from_features(self.features),
-                self.dst.weight + d[:, :-1], self.dst_bias + d[:, -1])
+        return q + t[:, :-1], c + t[:, -1], e + self.src_from_features(self.features), f + d[:, :-1], b + d[:, -1]
 
     def forward(self, users: torch.Tensor, prev_items: torch.Tensor) -> torch.Tensor:
         """log p(i | u, l) [B, n_items]; prev_items = -1 where the view opens a new session."""
         q, c, e, f, b = self.item_tables()
-        x, prev = self.features, prev_items.clamp(min=0)
-        taste = F.log_softmax(self.user(users) @ q.T + self.user_feature(users) @ x.T + c, -1)
-        trans = F.log_softmax(e[prev] @ f.T + (x[prev] @ self.feature_pair) @ x.T + b, -1)
+        taste = F.log_softmax(self.user(users) @ q.T + c, -1)
+        trans = F.log_softmax(e[prev_items.clamp(min=0)] @ f.T + b, -1)
         w = torch.sigmoid(self.mix_logit)
         mixed = torch.logaddexp(torch.log(w) + trans, torch.log1p(-w) + taste)
         return torch.where((prev_items >= 0)[:, None], mixed, taste)
@@ -587,14 +582,14 @@ class NextViewMixture(nn.Module):
     @torch.no_grad()
     def score_next(self, users, prev_items, batch_size: int = 1024) -> torch.Tensor:
         """log p(next view = i) [len(users), n_items] for ranking (prev_items: -1 = new session)."""
-        users = torch.as_tensor(np.asarray(users), dtype=torch.long)
-        prev_items = torch.as_tensor(np.asarray(prev_items), dtype=torch.long)
+        users = torch.as_tensor(np.array(users), dtype=torch.long)
+        prev_items = torch.as_tensor(np.array(prev_items), dtype=torch.long)
         out = [self(users[s:s + batch_size], prev_items[s:s + batch_size]) for s in range(0, len(users), batch_size)]
         return torch.cat(out) if out else torch.zeros(0, self.n_items)
 
 
-def fit_mixture(model: NextViewMixture, users, prev_items, items, epochs: int = 4, lr: float = 3e-3,
-                batch_size: int = 256, weight_decay: float = 0.01, seed: int = 0) -> dict:
+def fit_mixture(model: NextViewMixture, users, prev_items, items, epochs: int = 4, lr: float = 5e-3,
+                batch_size: int = 256, weight_decay: float = 0.003, seed: int = 0) -> dict:
     """Maximum likelihood of every next view: minibatch Adam on -log p(i | u, l), full softmax.
 
     weight_decay: L2 penalty on the user rows of each batch plus the ID item tables (scaled so
@@ -617,8 +612,7 @@ def fit_mixture(model: NextViewMixture, users, prev_items, items, epochs: int = 
         for idx in torch.randperm(len(i), generator=gen).split(batch_size):
             nll = F.nll_loss(model(u[idx], l[idx]), i[idx])
             tables = sum(t.weight.pow(2).sum() for t in (model.taste_item, model.src, model.dst))
-            users_sq = (model.user(u[idx]).pow(2).sum(1) + FD * model.user_feature(u[idx]).pow(2).sum(1)).mean()
-            penalty = weight_decay * (users_sq + tables * len(idx) / len(i))
+            penalty = weight_decay * (model.user(u[idx]).pow(2).sum(1).mean() + tables * len(idx) / len(i))
             opt.zero_grad()
             (nll + penalty).backward()
             opt.step()

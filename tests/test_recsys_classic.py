@@ -128,3 +128,13 @@ def test_hybrid_standardizes_and_refuses_bad_weights():
         classic.hybrid_scores({"a": a}, {"c": 1})
     with pytest.raises(ValueError, match="non-negative"):
         classic.hybrid_scores({"a": a, "b": b}, {"a": 1, "b": -1})
+
+
+def test_greedy_hybrid_weights_keeps_only_what_helps():
+    # a made-up validation score: "a" is good alone, "b" helps at weight 0.5, "c" only hurts
+    def val_score(w):
+        return 1.0 * w.get("a", 0) - (w.get("b", 0) - 0.5) ** 2 + 0.25 * ("b" in w) - w.get("c", 0)
+
+    weights, best = classic.greedy_hybrid_weights(val_score, ["a", "b", "c"], start={"a": 1.0})
+    assert weights == {"a": 1.0, "b": 0.5}
+    assert best == pytest.approx(val_score(weights))

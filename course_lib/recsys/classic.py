@@ -287,3 +287,22 @@ def hybrid_scores(components: dict, weights: dict, exclude_mask=None) -> torch.T
     if total is None:
         raise ValueError("at least one weight must be non-zero")
     return total
+
+
+def greedy_hybrid_weights(val_score, names, start: dict, grid=(0.25, 0.5, 1.0)) -> tuple[dict, float]:
+    """Hybrid weights chosen greedily on validation: start from `start` (e.g. the best single
+    model at weight 1); for each other model in `names`, keep the weight from `grid` that raises
+    `val_score(weights)` most, or leave it out. Returns (weights, best validation score).
+
+    `val_score` must read the validation split only. Taught in 07_recsys_classic.
+    """
+    weights = dict(start)
+    best = val_score(weights)
+    for name in names:
+        if name in weights:
+            continue
+        trials = {w: val_score({**weights, name: w}) for w in grid}
+        w_best = max(trials, key=trials.get)
+        if trials[w_best] > best:
+            weights[name], best = w_best, trials[w_best]
+    return weights, best

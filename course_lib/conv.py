@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -142,3 +143,11 @@ def small_cnn(n_classes: int = 10, in_channels: int = 1, width: int = 16, image_
 def count_params(model: nn.Module) -> int:
     """Number of trainable parameters of `model`. Taught in 03_cnn."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def to_tensor(images) -> torch.Tensor:
+    """uint8 images [N, H, W] (numpy or torch) -> float32 [N, 1, H, W] in [0, 1]. Taught in 03_cnn; 06 reuses it."""
+    x = torch.as_tensor(np.asarray(images))
+    if x.ndim != 3:
+        raise ValueError(f"expected images [N, H, W], got shape {tuple(x.shape)}")
+    return x.float().div_(255).unsqueeze(1)

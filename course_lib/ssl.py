@@ -15,15 +15,10 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 from torch import nn
 
+from .conv import to_tensor  # noqa: F401  (re-exported: 06 uses ssl.to_tensor)
+from .train import predict  # noqa: F401  (re-exported: 06 uses ssl.predict)
+
 ROTATIONS = (0, 90, 180, 270)  # degrees, counter-clockwise; label k means k quarter turns
-
-
-def to_tensor(images) -> torch.Tensor:
-    """uint8 images [N, H, W] (numpy or torch) -> float32 [N, 1, H, W] in [0, 1]. Taught in 06_self_supervised."""
-    x = torch.as_tensor(np.asarray(images))
-    if x.ndim != 3:
-        raise ValueError(f"expected images [N, H, W], got shape {tuple(x.shape)}")
-    return x.float().div_(255).unsqueeze(1)
 
 
 def rotate_batch(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -234,17 +229,6 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs:
             opt.step()
             losses.append(loss.item())
     return losses
-
-
-@torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """Class scores of `model` for `x`, in eval mode, on the CPU. Taught in 06_self_supervised."""
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    out = torch.cat([model(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
-    model.train(was_training)
-    return out
 
 
 def _seeded(make, seed: int):

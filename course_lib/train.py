@@ -44,6 +44,17 @@ def evaluate(model: torch.nn.Module, loader: Iterable, loss_fn: Callable, device
     return result
 
 
+@torch.no_grad()
+def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """Class scores of `model` for `x`, in eval mode, on the CPU. Taught in 03_cnn; 06 reuses it."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = torch.cat([model(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
+    model.train(was_training)
+    return out
+
+
 def fit(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer, train_loader,
         epochs: int = 10, val_loader=None, device=None, metrics: dict[str, Callable] | None = None,
         clip_grad: float | None = None, plot: bool = True, plot_every_s: float = 2.0,

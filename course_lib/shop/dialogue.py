@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..text import tokenize as text_tokenize
 from ..types import TextSet
 
 INTENTS = ["order_status", "return_item", "refund", "shipping_time", "change_address",
@@ -32,7 +33,6 @@ POLICY = {"return_days": 30, "refund_days": "5-7 business days", "standard_days"
 
 # A token is a word (with inner apostrophes, hyphens, dots, slashes: "don't", "crew-neck", "03/14"),
 # optionally after '#' (order ids), or one punctuation mark.
-TOKEN_RE = re.compile(r"#?\w+(?:['’./-]\w+)*|[^\w\s]")
 
 # Templates: [a|b|] picks one option (maybe empty); {slot} is filled from the catalog and calendar.
 # {order_id} {product} {size} {date} are tagged slots; {category} {brand} {code} are plain words.
@@ -268,8 +268,9 @@ def make_dialogue(products: pd.DataFrame, size: str = "small", seed: int = 0,
 
 
 def tokenize(text: str) -> list[str]:
-    """Split a message into the tokens its slot tags refer to (words, '#'-order ids, punctuation)."""
-    return TOKEN_RE.findall(text)
+    """Split a message into the tokens its slot tags refer to (words, '#'-order ids, punctuation):
+    course_lib.text's tokenizer, case kept."""
+    return text_tokenize(text, lower=False)
 
 
 # --- generating messages ----------------------------------------------------------------------

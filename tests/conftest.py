@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
 NONET = Path(__file__).resolve().parent / "nonet"
-BUDGET_S = 60.0
 
 # Set before any kernel starts, so notebook kernels (nbval, grader) inherit them.
 os.environ["COURSE_NO_NETWORK"] = "1"
@@ -44,9 +41,11 @@ def pytest_terminal_summary(terminalreporter):
     if not _times:
         return
     tr = terminalreporter
+    from course_lib.timing import BUDGET_S
+
     tr.section("notebook wall times (kernel start included; run in parallel, so slower than alone)")
     for path, seconds in sorted(_times.items()):
-        flag = "  over the 60 s budget" if seconds > BUDGET_S else ""
+        flag = f"  over the {BUDGET_S:g} s budget" if seconds > BUDGET_S else ""
         tr.write_line(f"{seconds:7.1f} s  {path}{flag}")
     tr.write_line("Time a notebook alone with `make times` (the budget's definition).")
 

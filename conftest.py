@@ -1,4 +1,5 @@
-"""Test-run configuration: no network, private results and cache folders, and notebook wall times."""
+"""Test-run configuration (at the root, so it applies when only notebooks are collected too):
+no network, private results and cache folders, and notebook wall times."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-NONET = Path(__file__).resolve().parent / "nonet"
+NONET = Path(__file__).resolve().parent / "tests" / "nonet"
 
 # Set before any kernel starts, so notebook kernels (nbval, grader) inherit them.
 os.environ["COURSE_NO_NETWORK"] = "1"

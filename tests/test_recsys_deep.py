@@ -217,10 +217,31 @@ def test_mixture_is_a_distribution_and_new_sessions_use_taste_only():
     m = D.NextViewMixture(5, 12, dim=4, item_features=np.eye(12, 3, dtype=np.float32))
     logp = m(torch.tensor([0, 1, 2]), torch.tensor([-1, 3, 3]))
     torch.testing.assert_close(logp.exp().sum(1), torch.ones(3))
-    q, c, _, _, _ = m.item_tables()
+    q, c, *_ = m.item_tables()
     torch.testing.assert_close(logp[0], torch.log_softmax(m.user.weight[0] @ q.T + c, -1))
     with pytest.raises(ValueError, match="rows"):
         D.NextViewMixture(5, 12, item_features=np.zeros((11, 3)))
+
+
+def test_mixture_transition_is_a_sharpened_cosine_that_never_repeats_the_last_item():
+    torch.manual_seed(0)
+    m = D.NextViewMixture(5, 12, dim=4, item_features=np.eye(12, 3, dtype=np.float32), direction_dim=2)
+    with torch.no_grad():
+        m.log_scale.fill_(math.log(3.0))
+        m.mix_logit.fill_(0.4)
+    users, prev = torch.tensor([0, 1]), torch.tensor([3, 7])
+    q, c, g, e, f, b = m.item_tables()
+    torch.testing.assert_close(g.norm(dim=1), torch.ones(12))
+    logits = 3.0 * F.cosine_similarity(g[prev][:, None], g[None], dim=-1) + e[prev] @ f.T + b
+    logits[torch.arange(2), prev] = -torch.inf
+    w = torch.sigmoid(torch.tensor(0.4))
+    taste = torch.softmax(m.user(users) @ q.T + c, -1)
+    expected = w * torch.softmax(logits, -1) + (1 - w) * taste
+    torch.testing.assert_close(m(users, prev).exp(), expected)
+    torch.testing.assert_close(m(users, prev).exp()[torch.arange(2), prev], (1 - w) * taste[torch.arange(2), prev])
+    assert m.scale == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="direction_dim"):
+        D.NextViewMixture(5, 12, direction_dim=0)
 
 
 def planted_mixture(n_users=120, n_items=40, n_sessions=12, length=6, w=0.6, seed=0):

@@ -523,19 +523,25 @@ def previous_in_session(history: pd.DataFrame, events: pd.DataFrame, session_gap
 class NextViewMixture(nn.Module):
     """What comes next depends on what you just looked at AND who you are:
 
-        p(i | u, l) = w · softmax_i(e_l · f_i + b_i) + (1 - w) · softmax_i(p_u · q_i + c_i)
+        p(i | u, l) = w · softmax_{i≠l}(s · cos(g_l, g_i) + e_l · f_i + b_i) + (1 - w) · softmax_i(p_u · q_i + c_i)
 
     a *transition* component (from the previous item l of the session) and a *taste* component
     (the user's fresh-visit distribution), mixed with a learned weight w. A view that opens a new
     session (l = -1) uses the taste component alone. This is Factorizing Personalized Markov Chains
-    (Rendle et al., 2010) written as a mixture of two normalized distributions. item_features
-    (float [n_items, f], e.g. one-hot category/brand/price band) are projected into every item
-    vector, so items with few views borrow strength from similar ones. Taught in 08_recsys_deep.
+    (Rendle et al., 2010) written as a mixture of two normalized distributions.
+
+    The transition scores the *cosine* of one item vector g per item, sharpened by a learned scale
+    s: "similar to what I just saw" is symmetric, and tying the two ends of each transition to one
+    vector halves what must be learned from sparse item pairs. Small free vectors e_l, f_i
+    (`direction_dim`) add what is not symmetric (a phone, then its case). item_features (float [n_items, f],
+    e.g. one-hot category/brand/price band) are projected into every item vector, so items with few
+    views borrow strength from similar ones. Taught in 08_recsys_deep.
     """
 
-    def __init__(self, n_users: int, n_items: int, dim: int = 16, item_features=None, init_std: float = 0.05):
+    def __init__(self, n_users: int, n_items: int, dim: int = 16, item_features=None, init_std: float = 0.05,
+                 direction_dim: int = 4):
         super().__init__()
-        _check_positive(n_users=n_users, n_items=n_items, dim=dim)
+        _check_positive(n_users=n_users, n_items=n_items, dim=dim, direction_dim=direction_dim)
         feats = torch.zeros(n_items, 0) if item_features is None else torch.as_tensor(np.asarray(item_features),
                                                                                     dtype=torch.float32)
         if feats.shape[0] != n_items:
@@ -545,16 +551,17 @@ class NextViewMixture(nn.Module):
         self.n_items = n_items
         self.user = nn.Embedding(n_users, dim)           # p_u
         self.taste_item = nn.Embedding(n_items, dim)     # q_i (plus features)
-        self.src = nn.Embedding(n_items, dim)            # e_l
-        self.dst = nn.Embedding(n_items, dim)            # f_i
-        # Content parts of q_i (+ 1: of the bias c_i), e_l and f_i (+ b_i); none without features.
+        self.similar = nn.Embedding(n_items, dim)        # g_i (plus features)
+        self.src = nn.Embedding(n_items, direction_dim)  # e_l
+        self.dst = nn.Embedding(n_items, direction_dim)  # f_i
+        # Content parts of q_i (+ 1: of the bias c_i) and g_i; none without features.
         self.taste_from_features = nn.Linear(n_feat, dim + 1) if n_feat else None
-        self.src_from_features = nn.Linear(n_feat, dim, bias=False) if n_feat else None
-        self.dst_from_features = nn.Linear(n_feat, dim + 1) if n_feat else None
-        self.taste_bias = nn.Parameter(torch.zeros(n_items))     # c_i: popularity
-        self.dst_bias = nn.Parameter(torch.zeros(n_items))       # b_i
+        self.similar_from_features = nn.Linear(n_feat, dim, bias=False) if n_feat else None
+        self.taste_bias = nn.Parameter(torch.zeros(n_items))     # c_i: popularity in the feed
+        self.next_bias = nn.Parameter(torch.zeros(n_items))      # b_i: popularity as a next item
+        self.log_scale = nn.Parameter(torch.zeros(()))           # s = exp(log_scale), starts at 1
         self.mix_logit = nn.Parameter(torch.zeros(()))           # w = sigmoid(mix_logit)
-        for emb in (self.user, self.taste_item, self.src, self.dst):
+        for emb in (self.user, self.taste_item, self.similar, self.src, self.dst):
             nn.init.normal_(emb.weight, std=init_std)
 
     @property
@@ -562,19 +569,27 @@ class NextViewMixture(nn.Module):
         """w, the share of continued-session views that follow the previous item."""
         return float(torch.sigmoid(self.mix_logit.detach()))
 
+    @property
+    def scale(self) -> float:
+        """s, how sharply the transition prefers the most similar items."""
+        return float(self.log_scale.detach().exp())
+
     def item_tables(self):
-        """Item vectors and biases with their content parts: q, c, e, f, b."""
-        q, c, e, f, b = self.taste_item.weight, self.taste_bias, self.src.weight, self.dst.weight, self.dst_bias
-        if self.taste_from_features is None:
-            return q, c, e, f, b
-        t, d = self.taste_from_features(self.features), self.dst_from_features(self.features)
-        return q + t[:, :-1], c + t[:, -1], e + self.src_from_features(self.features), f + d[:, :-1], b + d[:, -1]
+        """Item tables with their content parts: q, c (taste); g with unit rows, e, f, b (transition)."""
+        q, c, g = self.taste_item.weight, self.taste_bias, self.similar.weight
+        if self.taste_from_features is not None:
+            t = self.taste_from_features(self.features)
+            q, c, g = q + t[:, :-1], c + t[:, -1], g + self.similar_from_features(self.features)
+        return q, c, F.normalize(g, dim=1), self.src.weight, self.dst.weight, self.next_bias
 
     def forward(self, users: torch.Tensor, prev_items: torch.Tensor) -> torch.Tensor:
         """log p(i | u, l) [B, n_items]; prev_items = -1 where the view opens a new session."""
-        q, c, e, f, b = self.item_tables()
+        q, c, g, e, f, b = self.item_tables()
         taste = F.log_softmax(self.user(users) @ q.T + c, -1)
-        trans = F.log_softmax(e[prev_items.clamp(min=0)] @ f.T + b, -1)
+        prev = prev_items.clamp(min=0)
+        logits = self.log_scale.exp() * (g[prev] @ g.T) + e[prev] @ f.T + b
+        logits = logits.masked_fill(F.one_hot(prev, self.n_items).bool(), -torch.inf)   # browse ON: i ≠ l
+        trans = F.log_softmax(logits, -1)
         w = torch.sigmoid(self.mix_logit)
         mixed = torch.logaddexp(torch.log(w) + trans, torch.log1p(-w) + taste)
         return torch.where((prev_items >= 0)[:, None], mixed, taste)
@@ -611,7 +626,7 @@ def fit_mixture(model: NextViewMixture, users, prev_items, items, epochs: int = 
         total = 0.0
         for idx in torch.randperm(len(i), generator=gen).split(batch_size):
             nll = F.nll_loss(model(u[idx], l[idx]), i[idx])
-            tables = sum(t.weight.pow(2).sum() for t in (model.taste_item, model.src, model.dst))
+            tables = sum(t.weight.pow(2).sum() for t in (model.taste_item, model.similar, model.src, model.dst))
             penalty = weight_decay * (model.user(u[idx]).pow(2).sum(1).mean() + tables * len(idx) / len(i))
             opt.zero_grad()
             (nll + penalty).backward()

@@ -240,6 +240,10 @@ def test_mixture_transition_is_a_sharpened_cosine_that_never_repeats_the_last_it
     torch.testing.assert_close(m(users, prev).exp(), expected)
     torch.testing.assert_close(m(users, prev).exp()[torch.arange(2), prev], (1 - w) * taste[torch.arange(2), prev])
     assert m.scale == pytest.approx(3.0)
+    taste_rows, transitions = m.components(users)
+    torch.testing.assert_close(taste_rows, taste)
+    torch.testing.assert_close(w * transitions[prev] + (1 - w) * taste_rows, expected)
+    assert (transitions.diagonal() == 0).all()
     with pytest.raises(ValueError, match="direction_dim"):
         D.NextViewMixture(5, 12, direction_dim=0)
 

@@ -595,10 +595,18 @@ class NextViewMixture(nn.Module):
         return torch.where((prev_items >= 0)[:, None], mixed, taste)
 
     @torch.no_grad()
+    def components(self, users) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two halves as probabilities: taste [len(users), n_items] and the transition matrix
+        [n_items, n_items] (row l: the next item after l, 0 on the diagonal)."""
+        users = _ids(users)
+        q, c, g, e, f, b = self.item_tables()
+        logits = self.log_scale.exp() * (g @ g.T) + e @ f.T + b
+        return torch.softmax(self.user(users) @ q.T + c, -1), torch.softmax(logits.fill_diagonal_(-torch.inf), -1)
+
+    @torch.no_grad()
     def score_next(self, users, prev_items, batch_size: int = 1024) -> torch.Tensor:
         """log p(next view = i) [len(users), n_items] for ranking (prev_items: -1 = new session)."""
-        users = torch.as_tensor(np.array(users), dtype=torch.long)
-        prev_items = torch.as_tensor(np.array(prev_items), dtype=torch.long)
+        users, prev_items = _ids(users), _ids(prev_items)
         out = [self(users[s:s + batch_size], prev_items[s:s + batch_size]) for s in range(0, len(users), batch_size)]
         return torch.cat(out) if out else torch.zeros(0, self.n_items)
 
@@ -693,6 +701,11 @@ def rerank(candidates: np.ndarray, scores: np.ndarray, allowed: np.ndarray, cate
         if len(picked) == k:
             break
     return np.array(picked, dtype=np.int64)
+
+
+def _ids(x) -> torch.Tensor:
+    """int64 tensor of ids from a tensor, array or list (a copy, so read-only arrays are fine)."""
+    return x.long() if isinstance(x, torch.Tensor) else torch.as_tensor(np.array(x), dtype=torch.long)
 
 
 def _check_positive(**values) -> None:

@@ -582,14 +582,17 @@ class NextViewMixture(nn.Module):
             q, c, g = q + t[:, :-1], c + t[:, -1], g + self.similar_from_features(self.features)
         return q, c, F.normalize(g, dim=1), self.src.weight, self.dst.weight, self.next_bias
 
+    def _logits(self, users: torch.Tensor, prev: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Taste logits [len(users), n_items] and transition logits [len(prev), n_items] (prev >= 0)."""
+        q, c, g, e, f, b = self.item_tables()
+        moves = self.log_scale.exp() * (g[prev] @ g.T) + e[prev] @ f.T + b
+        moves = moves.masked_fill(F.one_hot(prev, self.n_items).bool(), -torch.inf)   # browse ON: i ≠ l
+        return self.user(users) @ q.T + c, moves
+
     def forward(self, users: torch.Tensor, prev_items: torch.Tensor) -> torch.Tensor:
         """log p(i | u, l) [B, n_items]; prev_items = -1 where the view opens a new session."""
-        q, c, g, e, f, b = self.item_tables()
-        taste = F.log_softmax(self.user(users) @ q.T + c, -1)
-        prev = prev_items.clamp(min=0)
-        logits = self.log_scale.exp() * (g[prev] @ g.T) + e[prev] @ f.T + b
-        logits = logits.masked_fill(F.one_hot(prev, self.n_items).bool(), -torch.inf)   # browse ON: i ≠ l
-        trans = F.log_softmax(logits, -1)
+        taste_logits, move_logits = self._logits(users, prev_items.clamp(min=0))
+        taste, trans = F.log_softmax(taste_logits, -1), F.log_softmax(move_logits, -1)
         w = torch.sigmoid(self.mix_logit)
         mixed = torch.logaddexp(torch.log(w) + trans, torch.log1p(-w) + taste)
         return torch.where((prev_items >= 0)[:, None], mixed, taste)
@@ -598,10 +601,8 @@ class NextViewMixture(nn.Module):
     def components(self, users) -> tuple[torch.Tensor, torch.Tensor]:
         """The two halves as probabilities: taste [len(users), n_items] and the transition matrix
         [n_items, n_items] (row l: the next item after l, 0 on the diagonal)."""
-        users = _ids(users)
-        q, c, g, e, f, b = self.item_tables()
-        logits = self.log_scale.exp() * (g @ g.T) + e @ f.T + b
-        return torch.softmax(self.user(users) @ q.T + c, -1), torch.softmax(logits.fill_diagonal_(-torch.inf), -1)
+        taste_logits, move_logits = self._logits(_ids(users), torch.arange(self.n_items))
+        return torch.softmax(taste_logits, -1), torch.softmax(move_logits, -1)
 
     @torch.no_grad()
     def score_next(self, users, prev_items, batch_size: int = 1024) -> torch.Tensor:
